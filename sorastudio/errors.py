@@ -19,6 +19,8 @@ Exception hierarchy:
     * ServerError            - 5xx.
     * ContentError           - a download is not what it claims (JSON body, wrong type, truncated file).
     * JobFailed              - the job itself ended `failed` (`job_id`, `failure_reason`).
+    * SubmitOutcomeUnknown   - a create was sent but its answer was lost: the job may exist (reconcile first).
+  * PollTimeout              - a job did not finish within the caller's wait (`job_id`, `last_status`).
 """
 
 from __future__ import annotations
@@ -151,6 +153,52 @@ class JobFailed(ProviderError):
         self.failure_reason = failure_reason
 
 
+class SubmitOutcomeUnknown(ProviderError):
+    """A create (submit or remix) was sent, but no answer came back (timeout, dropped connection, or a
+    5xx that may have come from a gateway after the service accepted it): the job may or may not exist.
+
+    Never resubmit blindly — one click must not pay twice. List the provider's jobs created between
+    `sent_at` and `failed_at` (unix seconds, our clock) and match `prompt`/`model`/`size`/`seconds`
+    (`providers.base.find_submitted` does this); resubmit only if nothing matches.
+    Deliberately not a `TransportError`: code that retries transport failures must not retry this.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str,
+        prompt: str,
+        model: str | None,
+        sent_at: float,
+        failed_at: float,
+        size: str | None = None,
+        seconds: int | None = None,
+        source_id: str | None = None,
+        status_code: int | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, status_code=status_code, request_id=request_id)
+        self.operation = operation
+        self.prompt = prompt
+        self.model = model
+        self.sent_at = sent_at
+        self.failed_at = failed_at
+        self.size = size
+        self.seconds = seconds
+        self.source_id = source_id
+
+
+class PollTimeout(SorastudioError, TimeoutError):
+    """Waiting for job `job_id` took longer than the caller allowed; it was last seen `last_status`.
+    The remote job is not cancelled: polling can resume later."""
+
+    def __init__(self, message: str, *, job_id: str, last_status: str | None = None) -> None:
+        super().__init__(message)
+        self.job_id = job_id
+        self.last_status = last_status
+
+
 __all__ = [
     "AuthenticationError",
     "BadRequest",
@@ -159,10 +207,12 @@ __all__ = [
     "JobFailed",
     "ModelRetired",
     "NotFound",
+    "PollTimeout",
     "ProviderError",
     "RateLimited",
     "ServerError",
     "SorastudioError",
+    "SubmitOutcomeUnknown",
     "TransportError",
     "ValidationError",
 ]

@@ -100,9 +100,12 @@ class Faults(_Strict):
     server_error: float = Field(0.0, ge=0, le=1)
     drop_connection: float = Field(0.0, ge=0, le=1)
     slow: float = Field(0.0, ge=0, le=1)
-    slow_seconds: float = 2.0
+    # Real (wall-clock) seconds, not scaled: slow responses exercise client timeouts.
+    slow_seconds: float = Field(2.0, ge=0)
     truncate_download: float = Field(0.0, ge=0, le=1)
     json_on_content: float = Field(0.0, ge=0, le=1)
+    # Status of the JSON body served instead of media: 200 is what a misbehaving CDN does.
+    json_on_content_status: int = Field(200, ge=200, le=599)
     # Status reads within this many (scaled) seconds of the create answer 404 (eventual consistency).
     not_found_after_create_seconds: float = Field(0.0, ge=0)
     # Restrict faults to paths containing one of these substrings (empty = all API paths).

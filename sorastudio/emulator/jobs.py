@@ -11,7 +11,7 @@ import hashlib
 import random
 import re
 import threading
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
@@ -72,6 +72,8 @@ class Job:
     cancelled_at: float | None = None
     progress_curve: float = 1.0
     progress_noise: float = 0.0
+    # Creation order: breaks ties between jobs created in the same clock tick (lists, paging).
+    seq: int = 0
 
     @property
     def size(self) -> str:
@@ -150,6 +152,7 @@ class JobStore:
         self._lock = threading.RLock()
         # Counted for tests and demos ("the emulator saw exactly 10 creates").
         self.create_count = 0
+        self.creates: Counter[tuple[Surface, str]] = Counter()
 
     # -- planning -------------------------------------------------------------------------------
 
@@ -257,6 +260,7 @@ class JobStore:
                 remixed_from=remixed_from,
                 progress_curve=self.config.timing.progress_curve,
                 progress_noise=self.config.timing.progress_noise,
+                seq=self.create_count,
             )
             for index in range(variants):
                 gen = Generation(self.ids.generation() if surface == "sora1" else job_id, index)
@@ -264,6 +268,7 @@ class JobStore:
                 self._generations[gen.id] = (job, gen)
             self._jobs[job.id] = job
             self.create_count += 1
+            self.creates[(surface, deployment.name)] += 1
             return job
 
     def get(self, job_id: str, surface: Surface) -> Job | None:
@@ -279,7 +284,22 @@ class JobStore:
         """Jobs of one surface, newest first."""
         with self._lock:
             jobs = [j for j in self._jobs.values() if j.surface == surface]
-        return sorted(jobs, key=lambda j: (j.created_at, j.id), reverse=True)
+        return sorted(jobs, key=lambda j: (j.created_at, j.seq), reverse=True)
+
+    def all(self) -> list[Job]:
+        with self._lock:
+            return list(self._jobs.values())
+
+    def reset(self) -> list[Job]:
+        """Forget every job, rate window and count (admin reset); returns the jobs dropped."""
+        with self._lock:
+            dropped = list(self._jobs.values())
+            self._jobs.clear()
+            self._generations.clear()
+            self._creates.clear()
+            self.create_count = 0
+            self.creates.clear()
+            return dropped
 
     def delete(self, job: Job) -> None:
         with self._lock:
