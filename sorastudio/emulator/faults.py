@@ -10,6 +10,7 @@ always give the same faults. At most one fault per request, checked in this orde
 - `drop_connection`   the request IS executed (a create really creates), then the response head
                       (with Content-Length) is sent and the connection closed without a body —
                       the nastiest case for clients: the work happened but they never learn of it.
+                      (Needs a real server; in process the client sees an empty body.)
 - `truncate_download` content routes only: half of the declared Content-Length, then close.
 - `json_on_content`   content routes only: a JSON error document instead of the media, with status
                       `json_on_content_status` (default 200: what a misbehaving CDN or proxy does, and
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 from typing import Any, Literal
 
@@ -125,29 +127,59 @@ class FaultMiddleware:
             await self.app(scope, receive, _Cut(send, keep_fraction=0.5))
 
 
-class _Cut:
-    """Forwards the response head and the first `keep_fraction` of the body, then nothing more.
+class InjectedDisconnect(Exception):
+    """Raised out of the app when the server refuses a short body: uvicorn then closes the connection."""
 
-    The app finishes normally; the response is never completed, so the server closes the connection
-    (uvicorn logs "ASGI callable returned without completing response") and the client sees a body
-    shorter than its Content-Length.
+
+class _Cut:
+    """Forwards the response head and the first `keep_fraction` of the body, then ends the body early.
+
+    Against uvicorn the early end breaks the declared Content-Length, so the server closes the
+    connection: the client reads fewer bytes than announced, then a broken connection. In process
+    (httpx.ASGITransport, which cannot break a connection) the client gets the short body with the
+    full Content-Length — still detectable, as a real truncated download is.
     """
 
     def __init__(self, send: Send, keep_fraction: float) -> None:
         self._send = send
         self._fraction = keep_fraction
         self._left = 0
+        self._ended = False
 
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
-            length = _content_length(message)
-            self._left = int(length * self._fraction)
+            self._left = int(_content_length(message) * self._fraction)
             await self._send(message)
-        elif message["type"] == "http.response.body" and self._left > 0:
-            chunk: bytes = message.get("body", b"")[: self._left]
-            self._left -= len(chunk)
-            if chunk:
-                await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
+            return
+        if message["type"] != "http.response.body" or self._ended:
+            return
+        chunk: bytes = message.get("body", b"")[: self._left]
+        self._left -= len(chunk)
+        if self._left > 0 and message.get("more_body", False):
+            await self._send({"type": "http.response.body", "body": chunk, "more_body": True})
+            return
+        self._ended = True
+        try:
+            await self._send({"type": "http.response.body", "body": chunk, "more_body": False})
+        except Exception as exc:
+            raise InjectedDisconnect("injected fault: response cut short") from exc
+
+
+class _QuietInjected(logging.Filter):
+    """uvicorn logs an app exception with a traceback; for an injected cut, one line is enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], InjectedDisconnect):
+            record.msg, record.args, record.exc_info = (
+                "Injected fault: connection closed mid-response",
+                (),
+                None,
+            )
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietInjected())
 
 
 def _content_length(message: Message) -> int:

@@ -27,7 +27,8 @@ _T = TypeVar("_T")
 
 async def _wait(future: Future[_T]) -> _T:
     try:
-        return await asyncio.wrap_future(future)
+        # Shielded: a client that hangs up must not cancel a render other requests will want.
+        return await asyncio.shield(asyncio.wrap_future(future))
     except asyncio.CancelledError:
         # The render was cancelled by `discard` (not this task): the media is gone.
         if future.cancelled():
