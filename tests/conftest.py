@@ -19,4 +19,7 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("SORASTUDIO_HOME", str(home / "sorastudio"))
+    # A developer's own settings must not leak into tests.
+    monkeypatch.delenv("SORASTUDIO_DATABASE_URL", raising=False)
+    monkeypatch.delenv("SORASTUDIO_SECRET_KEY", raising=False)
     return home
