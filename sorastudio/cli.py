@@ -81,3 +81,10 @@ def emulator(
 def _fail(message: str) -> NoReturn:
     errors.print(f"[bold red]error:[/bold red] {message}", markup=True, highlight=False)
     raise typer.Exit(code=2)
+
+
+# The commands live in sorastudio/commands/, one module per group.
+from sorastudio.commands import register as _register_commands  # noqa: E402
+
+_register_commands(app)
+import sorastudio.commands.serve  # noqa: E402, F401  (registers `serve`)

@@ -1,0 +1,125 @@
+"""What every command shares: the two consoles, the one error wrapper, and running against a studio.
+
+Exit codes (documented in `sorastudio --help`):
+    0   done
+    1   the operation failed: refused by a budget, provider error, job failed/expired, timeout, or a bug
+    2   the input is wrong: a usage error (unknown option, bad choice) or a `ValidationError`
+  130   interrupted (Ctrl-C)
+
+Unexpected exceptions (bugs) are shown as one red line; with `SORASTUDIO_RAISE_ERRORS=1` they are
+re-raised with their traceback instead (as llm's `LLM_RAISE_ERRORS`), which the tests set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+from collections.abc import Callable, Coroutine
+from typing import Any, NoReturn, ParamSpec, TypeVar
+
+import click
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from sorastudio.commands.local_emulator import emulator_endpoint, local_emulator, unserved_port
+from sorastudio.engine.clock import SystemClock
+from sorastudio.errors import SorastudioError, ValidationError
+from sorastudio.studio import AsyncStudio
+
+RAISE_ERRORS_ENV = "SORASTUDIO_RAISE_ERRORS"
+EXIT_FAILED = 1
+EXIT_INVALID = 2
+EXIT_INTERRUPTED = 130
+
+out = Console(soft_wrap=True)  # results
+err = Console(stderr=True, soft_wrap=True)  # errors, progress and chatter (keeps --json stdout clean)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
+    """Print `error: message` in red on stderr and exit with `code`."""
+    err.print(f"[bold red]error:[/bold red] {escape(message)}", highlight=False)
+    raise typer.Exit(code=code)
+
+
+def cli_errors(fn: Callable[P, T]) -> Callable[P, T]:
+    """The one CLI error wrapper: `SorastudioError` → red message + exit 1 (2 for invalid input)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort, click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise  # typer/click report these (typer's own Exit is not click's since typer 0.20)
+        except ValidationError as exc:
+            fail(str(exc), EXIT_INVALID)
+        except SorastudioError as exc:
+            fail(str(exc), EXIT_FAILED)
+        except KeyboardInterrupt:
+            fail("interrupted", EXIT_INTERRUPTED)
+        except Exception as exc:
+            if os.environ.get(RAISE_ERRORS_ENV, "") not in ("", "0"):
+                raise
+            fail(
+                f"unexpected {type(exc).__name__}: {exc} "
+                f"(this is a bug; set {RAISE_ERRORS_ENV}=1 to see the traceback)",
+                EXIT_FAILED,
+            )
+
+    return wrapper
+
+
+def run(
+    work: Callable[[AsyncStudio], Coroutine[Any, Any, T]],
+    *,
+    network: bool = False,
+    profile: str | None = None,
+    generation: str | None = None,
+    local_ok: bool = True,
+) -> T:
+    """Run `work(studio)` on a fresh event loop with an `AsyncStudio` for this command.
+
+    `network=True` means the command may reach the provider of `profile` (else of the profile that
+    made `generation`, else the default profile).
+    When that is the built-in emulator profile and nothing listens at its local address, an emulator
+    runs in this process for the duration of the command (see `local_emulator`), and the engine's
+    clock gets the emulator's time scale. `local_ok=False` refuses that instead (for work that needs
+    a job made by an earlier command, which a fresh in-process emulator does not know).
+    """
+
+    async def main() -> T:
+        async with AsyncStudio() as studio:
+            endpoint = None
+            if network:
+                name = profile or ((await studio.get(generation)).profile if generation else None)
+                endpoint = emulator_endpoint(studio.profiles, name)
+                if not local_ok and unserved_port(endpoint) is not None:
+                    raise SorastudioError(
+                        f"nothing listens at {endpoint}, the built-in emulator profile's address: the "
+                        "emulator started for one command forgets its videos when the command ends, so "
+                        "this needs `sorastudio emulator` running (in another terminal) from the first "
+                        "generation on"
+                    )
+            with local_emulator(endpoint) as scale:
+                if scale is not None:
+                    studio.clock = SystemClock(scale)  # the engine must wait on the emulator's time
+                return await work(studio)
+
+    return asyncio.run(main())
+
+
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_INVALID",
+    "RAISE_ERRORS_ENV",
+    "cli_errors",
+    "err",
+    "fail",
+    "out",
+    "run",
+]
