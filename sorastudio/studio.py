@@ -36,6 +36,7 @@ from sorastudio.pricing import Estimate, estimate
 from sorastudio.schemas import EventPublic, GenerationPublic
 from sorastudio.store.db import HOME_ENV, open_store
 from sorastudio.store.models import ApiKind, new_id
+from sorastudio.store.profiles import EMULATOR_PROFILE
 
 T = TypeVar("T")
 OnUpdate = Callable[[EventPublic], Any]  # sync or async; sees every event in order
@@ -128,12 +129,25 @@ class AsyncStudio:
         session: Session,
         profile: str | None,
         request: dict[str, Any],
-    ) -> tuple[int, ValidatedRequest, Estimate]:
+    ) -> tuple[int, ValidatedRequest, Estimate, str | None]:
+        """(profile id, validated request, estimate, deployment) — or the first problem, as an error."""
         row = resolve_profile(session, profile, emulator=self.emulator_url)
         kind = ApiKind(row.api_kind)
         request = {**request, "model": request.get("model") or row.model or DEFAULT_MODEL[kind]}
         validated = validate_request(request, self.catalog, provider=CATALOG_PROVIDER[kind])
-        return row.id, validated, estimate(validated)
+        deployment = row.deployment
+        if row.model and validated.entry.model != row.model:
+            if row.name != EMULATOR_PROFILE:
+                raise ValidationError(
+                    f"model={request['model']} is not served by profile {row.name!r} (deployment "
+                    f"{row.deployment or row.model} runs {row.model}): choose model {row.model}, or add a "
+                    "profile for that deployment with `sorastudio profile add`",
+                    field="model",
+                    value=request["model"],
+                    allowed=[row.model],
+                )
+            deployment = validated.entry.model  # the emulator names its deployments after the models
+        return row.id, validated, estimate(validated), deployment
 
     # -- creating work ---------------------------------------------------------------------------------
 
@@ -190,7 +204,13 @@ class AsyncStudio:
         request = {"prompt": prompt, "model": model, "size": size, "seconds": seconds, "variants": variants}
         if image is not None:
             request |= {"image": image, "fit": fit}
-        profile_id, validated, cost = await self._write(self._prepare, profile, request)
+        if isinstance(priority, bool) or not isinstance(priority, int):
+            raise ValidationError(
+                f"priority={priority!r} is not allowed: a whole number (higher runs sooner)",
+                field="priority",
+                value=priority,
+            )
+        profile_id, validated, cost, deployment = await self._write(self._prepare, profile, request)
         if dry_run:
             return cost
         generation_id = new_id()
@@ -208,7 +228,15 @@ class AsyncStudio:
             )
         try:
             await self._write(
-                self._enqueue, validated, cost, profile_id, generation_id, priority, None, stored_image
+                self._enqueue,
+                validated,
+                cost,
+                profile_id,
+                generation_id,
+                priority,
+                None,
+                stored_image,
+                deployment,
             )
         except BaseException:
             if stored_image is not None:
@@ -227,6 +255,7 @@ class AsyncStudio:
         priority: int,
         parent_id: str | None,
         image_path: str | None,
+        deployment: str | None,
     ) -> None:
         manager.enqueue(
             session,
@@ -238,6 +267,7 @@ class AsyncStudio:
             generation_id=generation_id,
             parent_id=parent_id,
             input_image_path=image_path,
+            deployment=deployment,
             today=date.today(),
         )
 
@@ -260,9 +290,11 @@ class AsyncStudio:
             "mode": "remix",
             "remix_of": parent.id,
         }
-        profile_id, validated, cost = await self._write(self._prepare, profile or parent.profile, request)
+        profile_id, validated, cost, deployment = await self._write(
+            self._prepare, profile or parent.profile, request
+        )
         new = new_id()
-        await self._write(self._enqueue, validated, cost, profile_id, new, 0, parent.id, None)
+        await self._write(self._enqueue, validated, cost, profile_id, new, 0, parent.id, None, deployment)
         self._wake()
         return AsyncGenerationHandle(self, new)
 

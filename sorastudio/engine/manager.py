@@ -50,15 +50,17 @@ def enqueue(
     generation_id: str | None = None,
     parent_id: str | None = None,
     input_image_path: str | None = None,
+    deployment: str | None = None,
     today: date | None = None,
 ) -> Generation:
-    """Insert a queued generation and reserve its estimate, atomically (raises `BudgetExceeded`)."""
+    """Insert a queued generation and reserve its estimate, atomically (raises `BudgetExceeded`).
+    `deployment` overrides the profile's (the wire model name the job is sent with)."""
     begin_immediate(session)
     request = validated.request
     generation = Generation(
         profile_id=profile.id,
         endpoint=profile.endpoint,
-        deployment=profile.deployment,
+        deployment=deployment or profile.deployment,
         model=validated.entry.model,
         mode=request.mode.value,
         prompt=request.prompt,

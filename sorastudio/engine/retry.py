@@ -102,6 +102,11 @@ def decide(
         if isinstance(exc, SubmitOutcomeUnknown):
             return RetryDecision(Action.RECONCILE, policy.reconcile_delay, reason, counts=False)
         if isinstance(exc, BadRequest | AuthenticationError | NotFound | ValidationError | JobFailed):
+            if phase == "reconcile":  # the job list is unusable: never resend blindly
+                reason = (
+                    f"could not check whether the provider received the job ({reason}); it was not sent "
+                    "again, so it was not paid twice — look for it in the provider's portal"
+                )
             return RetryDecision(Action.FAIL, 0.0, reason)
         if isinstance(exc, TransportError | ServerError):
             if attempts + 1 >= policy.max_submit_attempts:

@@ -158,7 +158,8 @@ class Worker:
     # -- the loop --------------------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
-        stop = stop or asyncio.Event()
+        if stop is None:
+            stop = asyncio.Event()
         released = await self._db(manager.release_dead_claims, claim_owner_is_dead)
         if released:
             log.info("released %d claims of stopped workers", released)
@@ -167,15 +168,16 @@ class Worker:
             while not stop.is_set():
                 self._wake.clear()
                 room = self.settings.concurrency - len(self._tasks)
-                now = self.clock.now()
-                claimed = await self._db(
-                    manager.claim,
-                    worker_id=self.id,
-                    now=now,
-                    lease=self.settings.lease,
-                    window=self.window,
-                    limit=room,
-                )
+                claimed: list[Work] = []
+                if room > 0:
+                    claimed = await self._db(
+                        manager.claim,
+                        worker_id=self.id,
+                        now=self.clock.now(),
+                        lease=self.settings.lease,
+                        window=self.window,
+                        limit=room,
+                    )
                 for work in claimed:
                     self._tasks[work.generation_id] = asyncio.create_task(self._step(work))
                 # With no room left, a finishing step wakes us; otherwise sleep until work is due.

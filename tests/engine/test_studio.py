@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import inspect
 import io
+import threading
+import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +19,7 @@ from sorastudio.domain import Status
 from sorastudio.errors import ValidationError
 from sorastudio.studio import AsyncGenerationHandle, AsyncStudio
 from sorastudio.sync import GenerationHandle, Studio
-from tests.engine.conftest import FAST_SETTINGS, EmulatorRun, fast_clock
+from tests.engine.conftest import FAST_SETTINGS, EmulatorRun, add_sora1_profile, fast_clock
 
 ASYNC_ONLY = {"aclose"}
 SYNC_ONLY = {"close"}
@@ -114,3 +116,43 @@ def test_bad_input_is_refused_before_anything_is_stored(tmp_path: Path) -> None:
         assert studio.estimate(seconds=8).total == Decimal("0.8000")
         (profile,) = studio.profiles.list()
         assert profile.name == "emulator" and profile.has_key and not hasattr(profile, "api_key")
+
+
+def test_a_profile_serves_its_own_model(start_emulator: Callable[..., EmulatorRun]) -> None:
+    run = start_emulator()
+    with Studio(emulator_url=run.url, clock=fast_clock(), worker_settings=FAST_SETTINGS) as studio:
+        # The built-in emulator profile reaches every emulator deployment, named after its model.
+        pro = studio.generate("a kite", model="sora-2-pro", seconds=4).wait()
+        assert (pro.status, pro.deployment, pro.actual_cost) == (
+            Status.COMPLETED,
+            "sora-2-pro",
+            Decimal("1.2000"),
+        )
+        add_sora1_profile(studio.store, run.url)
+        with pytest.raises(ValidationError) as info:
+            studio.generate("a kite", model="sora-2", profile="sora1")
+        assert info.value.field == "model" and "choose model sora" in str(info.value)
+        with pytest.raises(ValidationError) as priority:
+            studio.generate("a kite", priority="high")  # type: ignore[arg-type]
+        assert priority.value.field == "priority"
+
+
+def test_sync_run_worker_until_the_event_is_set(start_emulator: Callable[..., EmulatorRun]) -> None:
+    run = start_emulator()
+    with Studio(emulator_url=run.url, clock=fast_clock(), worker_settings=FAST_SETTINGS) as studio:
+        add_sora1_profile(studio.store, run.url)
+        handles = [studio.generate(f"job {n}", size="480x480", seconds=1) for n in range(3)]
+        stop = threading.Event()
+        engine = threading.Thread(target=studio.run_worker, args=(stop,))
+        engine.start()
+        try:
+            for _ in range(300):
+                if all(h.status.terminal for h in handles):
+                    break
+                time.sleep(0.05)
+        finally:
+            stop.set()
+            engine.join(10)
+        assert not engine.is_alive()
+        assert [h.status for h in handles] == [Status.COMPLETED] * 3
+        assert all(len(h.paths) == 1 for h in handles)
