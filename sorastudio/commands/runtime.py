@@ -23,9 +23,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from sorastudio.commands.local_emulator import emulator_endpoint, local_emulator, unserved_port
 from sorastudio.engine.clock import SystemClock
 from sorastudio.errors import SorastudioError, ValidationError
+from sorastudio.local_emulator import emulator_endpoint, local_emulator, unserved_port
 from sorastudio.studio import AsyncStudio
 
 RAISE_ERRORS_ENV = "SORASTUDIO_RAISE_ERRORS"

@@ -7,9 +7,9 @@ from typing import Annotated
 import typer
 
 from sorastudio.accounts import Profiles
-from sorastudio.commands.local_emulator import emulator_endpoint, local_emulator
 from sorastudio.commands.runtime import cli_errors, err
 from sorastudio.engine.__main__ import main as engine_main
+from sorastudio.local_emulator import emulator_endpoint, local_emulator
 from sorastudio.store.db import open_store
 from sorastudio.store.profiles import EMULATOR_PROFILE
 

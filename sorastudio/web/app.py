@@ -2,7 +2,7 @@
 
 `create_app(studio, settings=...)` builds it around one `AsyncStudio`. Its lifespan runs the engine in
 this process (`studio.run_worker`) and, on the embedded default — the built-in `emulator` profile at a
-local address where nothing answers — the emulator too (`commands.local_emulator`, the same one the
+local address where nothing answers — the emulator too (`local_emulator`, the same one the
 CLI uses), with the engine's clock on the emulator's time scale.
 """
 
@@ -17,9 +17,9 @@ import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from sorastudio.commands.local_emulator import emulator_endpoint, local_emulator
 from sorastudio.engine.clock import SystemClock
 from sorastudio.errors import SorastudioError
+from sorastudio.local_emulator import emulator_endpoint, local_emulator
 from sorastudio.store.profiles import EMULATOR_PROFILE
 from sorastudio.studio import AsyncStudio
 from sorastudio.web import services

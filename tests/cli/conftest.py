@@ -1,7 +1,7 @@
 """CLI tests: each test has its own home (tests/conftest.py) and its own emulator address.
 
 Nothing listens at `SORASTUDIO_EMULATOR_URL`, so commands that need the built-in emulator profile
-start the emulator in-process there (commands/local_emulator.py), time-scaled so a job takes ~1 s.
+start the emulator in-process there (sorastudio/local_emulator.py), time-scaled so a job takes ~1 s.
 Bugs surface as tracebacks: `SORASTUDIO_RAISE_ERRORS=1`.
 """
 
