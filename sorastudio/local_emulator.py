@@ -15,7 +15,6 @@ queues that outlive a command (`--no-wait`, `batch`, `worker`), run `sorastudio 
 from __future__ import annotations
 
 import os
-import secrets
 import socket
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -83,9 +82,8 @@ def local_emulator(endpoint: str | None, time_scale: float | None = None) -> Ite
     from sorastudio.emulator.server import running_server
 
     scale = local_time_scale() if time_scale is None else check_time_scale(time_scale)
-    # A fresh seed per run: a seeded emulator repeats its video ids, which would collide with the
-    # remote ids of an earlier run's generations still in the database.
-    config = EmulatorConfig(time_scale=scale, seed=secrets.randbelow(2**31))
+    # No seed: the emulator picks a fresh one, so its ids never collide with an earlier run's.
+    config = EmulatorConfig(time_scale=scale)
     with ExitStack() as stack:
         try:
             stack.enter_context(running_server(config, port=port))

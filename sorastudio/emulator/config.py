@@ -115,7 +115,9 @@ class Faults(_Strict):
 
 class EmulatorConfig(_Strict):
     time_scale: float = Field(1.0, gt=0, description="0.01 makes a 2-minute job take 1.2 s")
-    seed: int = 0
+    # Seed for ids, durations and outcomes. None: a fresh seed per start, so ids never repeat across
+    # restarts (a client's history still holds the old ones); set it to replay a run exactly.
+    seed: int | None = None
     keys: list[str] = Field(default_factory=lambda: ["emulator-key"])
     # None: a temporary folder removed on shutdown.
     data_dir: Path | None = None

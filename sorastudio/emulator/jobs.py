@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+import secrets
 import threading
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -144,8 +145,9 @@ class JobStore:
     def __init__(self, config: EmulatorConfig, clock: Clock) -> None:
         self.config = config
         self.clock = clock
-        self.ids = IdFactory(config.seed)
-        self._rng = random.Random(config.seed)
+        seed = config.seed if config.seed is not None else secrets.randbits(63)
+        self.ids = IdFactory(seed)
+        self._rng = random.Random(seed)
         self._jobs: dict[str, Job] = {}
         self._generations: dict[str, tuple[Job, Generation]] = {}
         self._creates: dict[tuple[str, str], deque[float]] = {}
