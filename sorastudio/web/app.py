@@ -16,6 +16,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from sorastudio.engine.clock import SystemClock
 from sorastudio.errors import SorastudioError
@@ -91,6 +92,11 @@ def create_app(studio: AsyncStudio | None = None, *, settings: WebSettings | Non
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     install_error_handlers(app)
     app.add_middleware(WebGuard, settings=settings)
+    if not settings.login_required:
+        # No login on loopback, so only loopback names may reach it: a page that rebinds its own
+        # host name to 127.0.0.1 (DNS rebinding) would otherwise be same-origin with the studio.
+        hosts = sorted({"127.0.0.1", "localhost", "::1", settings.host})
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
     return app
 
 

@@ -194,3 +194,15 @@ def test_no_api_key_appears_in_any_response(client: RecordingClient) -> None:
 
     assert len(client.seen.bodies) > 15
     assert client.seen.leaks() == []
+
+
+def test_loopback_studio_refuses_foreign_host_names(make_client) -> None:  # type: ignore[no-untyped-def]
+    """DNS rebinding: a page whose name now resolves to 127.0.0.1 must not reach the studio."""
+    client = make_client()
+    assert client.get("/create").status_code == 200
+    rebound = client.get("/create", headers={"host": "evil.example:8000"})
+    assert rebound.status_code == 400
+    refused = client.put(
+        "/api/budgets", json={"scope": "total", "limit": "99999"}, headers={"host": "evil.example"}
+    )
+    assert refused.status_code == 400
