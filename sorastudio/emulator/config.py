@@ -61,9 +61,9 @@ def _openai_models() -> list[Deployment]:
 class Timing(_Strict):
     """Realistic job durations (seconds of emulated time, before `time_scale`).
 
-    duration = clamp(base + per_unit × units, minimum, maximum) × (1 ± jitter), where
-    units = seconds × (width×height)/(1280×720) × variants, × `pro_factor` for sora-2-pro.
-    Defaults give 1–5 minutes, as the guide reports.
+    duration = clamp((base + per_unit × units) × [pro_factor for sora-2-pro] × (1 ± jitter),
+    minimum, maximum), where units = seconds × (width×height)/(1280×720) × variants. The clamp comes
+    last, so every job takes `minimum`–`maximum`: by default 1–5 minutes, as the guide reports.
     """
 
     base: float = 45.0
@@ -78,7 +78,8 @@ class Timing(_Strict):
     videos_queued: float = 0.1
     # Progress curve exponent: 1 = linear; >1 slow start, fast finish; <1 fast start.
     progress_curve: float = 1.0
-    # Random noise (± percentage points) added to reported progress, never decreasing it.
+    # Noise on reported progress: up to this many percentage points below the true value, drawn anew
+    # each emulated second (so a report may be lower than the previous one, never above the truth).
     progress_noise: float = 0.0
 
 

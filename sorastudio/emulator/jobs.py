@@ -73,6 +73,8 @@ class Job:
     cancelled_at: float | None = None
     progress_curve: float = 1.0
     progress_noise: float = 0.0
+    # Real seconds per emulated second: noise changes once per emulated second at any time scale.
+    noise_period: float = 1.0
     # Creation order: breaks ties between jobs created in the same clock tick (lists, paging).
     seq: int = 0
 
@@ -129,8 +131,10 @@ class Job:
         fraction = (now - self.created_at - start) / (self.duration - start)
         value = 100 * min(1.0, fraction) ** self.progress_curve
         if self.progress_noise:
-            # Deterministic per (job, whole second); it may wobble, as real progress reports do.
-            digest = hashlib.sha256(f"{self.id}:{int(now)}".encode()).digest()
+            # Deterministic per (job, whole emulated second); it may wobble, as real progress reports do,
+            # but only ever under the true value, so it never reports more done than the job is.
+            tick = int((now - self.created_at) / self.noise_period)
+            digest = hashlib.sha256(f"{self.id}:{tick}".encode()).digest()
             value -= self.progress_noise * digest[0] / 255
         return max(0, min(99, int(value)))
 
@@ -163,11 +167,12 @@ class JobStore:
     ) -> float:
         t = self.config.timing
         units = seconds * (width * height) / (1280 * 720) * variants
-        emulated = min(t.maximum, max(t.minimum, t.base + t.per_unit * units))
+        emulated = t.base + t.per_unit * units
         if deployment.model == "sora-2-pro":
             emulated *= t.pro_factor
         emulated *= 1 + self._rng.uniform(-t.jitter, t.jitter)
-        return self.config.scaled(emulated)
+        # Clamp last, so pro factor and jitter never leave the configured [minimum, maximum] range.
+        return self.config.scaled(min(t.maximum, max(t.minimum, emulated)))
 
     def _boundaries(self, surface: Surface, duration: float) -> tuple[float, float, float, float]:
         t = self.config.timing
@@ -262,6 +267,7 @@ class JobStore:
                 remixed_from=remixed_from,
                 progress_curve=self.config.timing.progress_curve,
                 progress_noise=self.config.timing.progress_noise,
+                noise_period=self.config.scaled(1.0),
                 seq=self.create_count,
             )
             for index in range(variants):

@@ -1,10 +1,16 @@
 """Text overlays for the emulator renderer: the prompt in a translucent box, plus a small corner tag.
 
-Drawn once per clip with Pillow's bundled font (no font files needed) and composited per frame as a
-`Patch`, so text costs one small blend per frame.
+Drawn once per clip and composited per frame as a `Patch`, so text costs one small blend per frame.
+The font is a system TrueType font (`font_path`), so prompts in any script render as letters; the
+repository ships no font files.
 """
 
 from __future__ import annotations
+
+import functools
+import logging
+import os
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -13,9 +19,47 @@ from sorastudio.emulator.render_yuv import U8
 
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 _ELLIPSIS = "…"
+FONT_ENV = "SORASTUDIO_EMULATOR_FONT"
+# Common places of broad-coverage sans fonts (Latin, Greek, Cyrillic): Debian/Ubuntu, Fedora, macOS, Windows.
+FONT_CANDIDATES: tuple[str, ...] = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu-sans-fonts/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
+    "/usr/share/fonts/google-noto/NotoSans-Regular.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+    "/usr/share/fonts/liberation-sans/LiberationSans-Regular.ttf",
+    "/System/Library/Fonts/Supplemental/Arial Unicode.ttf",
+    "C:/Windows/Fonts/arial.ttf",
+)
+log = logging.getLogger(__name__)
+
+
+def font_path() -> Path | None:
+    """The TrueType font to draw with: `$SORASTUDIO_EMULATOR_FONT` if it names a file, else the first
+    of `FONT_CANDIDATES` present; None when there is none."""
+    override = os.environ.get(FONT_ENV)
+    if override:
+        if Path(override).is_file():
+            return Path(override)
+        _warn_missing(override)
+    return next((Path(p) for p in FONT_CANDIDATES if Path(p).is_file()), None)
+
+
+@functools.cache
+def _warn_missing(path: str) -> None:
+    # Once per path: a render draws text twice per clip.
+    log.warning("%s=%s is not a font file; using a system font instead", FONT_ENV, path)
 
 
 def load_font(size: int) -> Font:
+    """The system font at `size` pixels; without one, Pillow's bundled font, which covers ASCII only
+    (other letters then render as boxes: install e.g. fonts-dejavu-core)."""
+    path = font_path()
+    if path is not None:
+        try:
+            return ImageFont.truetype(str(path), size)
+        except OSError:
+            log.warning("cannot load font %s; using Pillow's bundled font", path)
     return ImageFont.load_default(size=size)
 
 

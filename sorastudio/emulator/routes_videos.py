@@ -14,6 +14,7 @@ Choices where the services are undocumented (spec §7), all raised as 4xx JSON e
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -52,13 +53,35 @@ from .videos_wire import (
 VideosSurface = Literal["azure_videos", "openai_videos"]
 LIST_LIMIT_DEFAULT = 20
 LIST_LIMIT_MAX = 100
+# Deleted ids remembered per surface, for the "was deleted" message; older ones read as unknown.
+DELETED_REMEMBERED = 10_000
+
+
+class RecentIds:
+    """A set of at most `limit` ids that forgets the oldest first (bounded memory in a long run)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def add(self, item: str) -> None:
+        self._ids[item] = None
+        self._ids.move_to_end(item)
+        while len(self._ids) > self.limit:
+            self._ids.popitem(last=False)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
 
 
 def router(state: EmulatorState, surface: VideosSurface) -> APIRouter:
     config = state.config
     azure = surface == "azure_videos"
     # Remembered so a read of a deleted video says so, instead of a bare "not found".
-    deleted: set[str] = set()
+    deleted = RecentIds(DELETED_REMEMBERED)
 
     async def authorize(request: Request) -> None:
         if azure:
@@ -154,7 +177,9 @@ def router(state: EmulatorState, surface: VideosSurface) -> APIRouter:
         deleted.add(video_id)
         return JSONResponse({"id": video_id, "object": "video.deleted", "deleted": True})
 
-    @api.get("/videos/{video_id}/content")
+    # HEAD answers as GET does (status, Content-Type, Content-Length, Accept-Ranges) without the body:
+    # download tools probe the size first. FileResponse and the server drop the body for HEAD.
+    @api.api_route("/videos/{video_id}/content", methods=["GET", "HEAD"])
     async def download_content(video_id: str, request: Request) -> Response:
         variant = request.query_params.get("variant", "video")
         if variant not in VARIANTS:

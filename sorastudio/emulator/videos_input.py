@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
-from PIL import Image, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 from starlette.datastructures import UploadFile
 
 from .errors import ApiError, envelope
@@ -27,6 +27,8 @@ REMIX_FIELDS = ("prompt",)
 IMAGE_URL_MAX = 20_971_520
 _FORM_PART_MAX = IMAGE_URL_MAX + 1024  # a base64 data URL may arrive as a multipart text field
 _IMAGE_FORMATS = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# EXIF orientations that rotate by 90 or 270 degrees (5 and 7 also mirror).
+_QUARTER_TURNS = {5, 6, 7, 8}
 _DATA_URL = re.compile(r"^data:(?P<mime>[\w/+.-]+)?(?P<b64>;base64)?,(?P<data>.*)$", re.DOTALL)
 
 
@@ -241,11 +243,16 @@ def _from_object(value: dict[str, Any]) -> tuple[bytes, str]:
 
 
 def check_image(data: bytes, param: str) -> tuple[int, int]:
-    """(width, height) of a JPEG/PNG/WebP; anything else is a 400 naming the parameter."""
+    """(width, height) of a JPEG/PNG/WebP as displayed, i.e. after its EXIF orientation (what the
+    renderer uses, via `ImageOps.exif_transpose`); anything else is a 400 naming the parameter."""
     try:
         with Image.open(io.BytesIO(data)) as image:
             fmt, size = image.format, image.size
-    except (UnidentifiedImageError, OSError, ValueError):
+            # Orientations 5–8 turn the image a quarter: exif_transpose would swap the sides. Read the
+            # tag instead of transposing, so checking the size never decodes the pixels.
+            if image.getexif().get(ExifTags.Base.Orientation, 1) in _QUARTER_TURNS:
+                size = (size[1], size[0])
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         fmt, size = None, (0, 0)
     if fmt not in _IMAGE_FORMATS:
         raise bad_request(

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import av
+import httpx
 import numpy as np
 import openai
 import pytest
@@ -27,8 +28,12 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
     # 0.005: a 4 s clip's ~105 emulated seconds of work take ~0.5 s. On Azure, `model` names a
-    # deployment: one named unlike its model shows the emulator echoes the deployment.
-    deployments = [*EmulatorConfig().deployments, Deployment(name=AZURE_DEPLOYMENT, model="sora-2")]
+    # deployment: one named unlike its model shows the emulator echoes the deployment. No create rate
+    # limit on it (the flow creates 3 videos; Azure's sora-2 allows 2 a minute) and the flow waits for
+    # each job, so its running cap is never reached: the SDK runs without retries (`max_retries=0`), so
+    # this proves the unmodified SDK works, not that its retries hide a stray 429 or 500.
+    deployment = Deployment(name=AZURE_DEPLOYMENT, model="sora-2", running_cap=2, creates_per_minute=0)
+    deployments = [*EmulatorConfig().deployments, deployment]
     with running_server(EmulatorConfig(time_scale=0.005, fps=FPS, deployments=deployments)) as url:
         yield url
 
@@ -38,7 +43,7 @@ def surface(request: pytest.FixtureRequest, base_url: str) -> Iterator[tuple[ope
     """The SDK client and the `model` to send. Azure: the docs' way — the plain OpenAI client with
     base_url …/openai/v1/ and the key as Bearer."""
     path, model = ("/v1", "sora-2") if request.param == "openai" else ("/openai/v1/", AZURE_DEPLOYMENT)
-    with openai.OpenAI(base_url=base_url + path, api_key="emulator-key", max_retries=4) as sdk:
+    with openai.OpenAI(base_url=base_url + path, api_key="emulator-key", max_retries=0) as sdk:
         yield sdk, model
 
 
@@ -72,7 +77,7 @@ def check_mp4(data: bytes, width: int, height: int, seconds: float) -> np.ndarra
         return np.asarray(frame.to_image().convert("RGB"), dtype=np.int16)
 
 
-def test_sdk_full_flow(surface: tuple[openai.OpenAI, str]) -> None:
+def test_sdk_full_flow(surface: tuple[openai.OpenAI, str], base_url: str) -> None:
     client, model = surface
     videos = client.videos
 
@@ -130,6 +135,10 @@ def test_sdk_full_flow(surface: tuple[openai.OpenAI, str]) -> None:
         assert (deleted.id, deleted.object, deleted.deleted) == (video.id, "video.deleted", True)
     with pytest.raises(openai.NotFoundError):
         videos.retrieve(text.id)
+
+    # Without retries a 429 or 5xx would already have failed a call above; and nothing was injected.
+    stats = httpx.get(f"{base_url}/_emulator/stats", headers={"api-key": "emulator-key"}).json()
+    assert stats["faults"] == {}
 
 
 def test_sdk_maps_emulator_errors_to_its_exceptions(surface: tuple[openai.OpenAI, str]) -> None:

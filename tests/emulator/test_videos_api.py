@@ -44,7 +44,7 @@ VIDEO_FIELDS = {
     "error",
 }
 VIDEO = "openai/VideoResource.json"
-# The longest planned job: 300 emulated seconds × pro factor 1.5 × jitter 1.1.
+# Past the longest planned job (`Timing.maximum`: 300 emulated seconds), with a margin.
 LONGEST = 500.0
 
 
