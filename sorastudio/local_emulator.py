@@ -41,7 +41,7 @@ def emulator_endpoint(profiles: Profiles, profile: str | None) -> str | None:
     builtin = next((p for p in known if p.name == EMULATOR_PROFILE), None)
     if builtin is not None:
         return builtin.endpoint
-    return emulator_url() if profile is None else None  # created on first use at this address
+    return emulator_url()  # created on first use at this address (as the default, or by name)
 
 
 def _is_listening(host: str, port: int) -> bool:

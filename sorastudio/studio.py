@@ -29,7 +29,13 @@ from sorastudio.catalog import DEFAULT_CATALOG, Catalog
 from sorastudio.domain import Mode, Status, ValidatedRequest, validate_request
 from sorastudio.engine import manager, queries
 from sorastudio.engine.clock import Clock, SystemClock
-from sorastudio.engine.providers import CATALOG_PROVIDER, DEFAULT_MODEL, build_provider, resolve_profile
+from sorastudio.engine.providers import (
+    CATALOG_PROVIDER,
+    DEFAULT_MODEL,
+    build_provider,
+    check_model_runs,
+    resolve_profile,
+)
 from sorastudio.engine.worker import Worker, WorkerSettings
 from sorastudio.errors import NotFound, PollTimeout, ValidationError
 from sorastudio.pricing import Estimate, estimate
@@ -134,18 +140,13 @@ class AsyncStudio:
         row = resolve_profile(session, profile, emulator=self.emulator_url)
         kind = ApiKind(row.api_kind)
         request = {**request, "model": request.get("model") or row.model or DEFAULT_MODEL[kind]}
-        validated = validate_request(request, self.catalog, provider=CATALOG_PROVIDER[kind])
+        # Before pricing: a model of another API would be stored, reserved and only then refused remotely.
+        check_model_runs(self.catalog, row, str(request["model"]))
+        # An entry id ("openai/sora-2") names its provider itself; the catalog resolves it only without one.
+        provider = None if str(request["model"]) in self.catalog else CATALOG_PROVIDER[kind]
+        validated = validate_request(request, self.catalog, provider=provider)
         deployment = row.deployment
-        if row.model and validated.entry.model != row.model:
-            if row.name != EMULATOR_PROFILE:
-                raise ValidationError(
-                    f"model={request['model']} is not served by profile {row.name!r} (deployment "
-                    f"{row.deployment or row.model} runs {row.model}): choose model {row.model}, or add a "
-                    "profile for that deployment with `sorastudio profile add`",
-                    field="model",
-                    value=request["model"],
-                    allowed=[row.model],
-                )
+        if row.name == EMULATOR_PROFILE and row.model and validated.entry.model != row.model:
             deployment = validated.entry.model  # the emulator names its deployments after the models
         return row.id, validated, estimate(validated), deployment
 

@@ -13,11 +13,10 @@ from decimal import Decimal
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from sorastudio.commands.runtime import out
+from sorastudio.commands.runtime import CliConsole, out
 from sorastudio.engine.transitions import message_for
 from sorastudio.ledger import format_money
 from sorastudio.pricing import Estimate
@@ -107,7 +106,7 @@ def print_table(table: Table) -> None:
     if out.is_terminal:
         out.print(table)
     else:
-        Console(file=out.file, width=PIPE_WIDTH, soft_wrap=True).print(table)
+        CliConsole(file=out.file, width=PIPE_WIDTH, soft_wrap=True).print(table)
 
 
 __all__ = [

@@ -5,6 +5,7 @@ Exit codes (documented in `sorastudio --help`):
     1   the operation failed: refused by a budget, provider error, job failed/expired, timeout, or a bug
     2   the input is wrong: a usage error (unknown option, bad choice) or a `ValidationError`
   130   interrupted (Ctrl-C)
+  141   the reader of the output went away (`sorastudio list | head`): stopped quietly, as on SIGPIPE
 
 Unexpected exceptions (bugs) are shown as one red line; with `SORASTUDIO_RAISE_ERRORS=1` they are
 re-raised with their traceback instead (as llm's `LLM_RAISE_ERRORS`), which the tests set.
@@ -13,8 +14,12 @@ re-raised with their traceback instead (as llm's `LLM_RAISE_ERRORS`), which the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import functools
+import io
 import os
+import sys
 from collections.abc import Callable, Coroutine
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
@@ -32,9 +37,19 @@ RAISE_ERRORS_ENV = "SORASTUDIO_RAISE_ERRORS"
 EXIT_FAILED = 1
 EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a command ended by SIGPIPE
 
-out = Console(soft_wrap=True)  # results
-err = Console(stderr=True, soft_wrap=True)  # errors, progress and chatter (keeps --json stdout clean)
+
+class CliConsole(Console):
+    """A Rich console that leaves a closed pipe to `cli_errors` (Rich alone would exit 1), so every way
+    of writing output ends the same way."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
+out = CliConsole(soft_wrap=True)  # results
+err = CliConsole(stderr=True, soft_wrap=True)  # errors, progress and chatter (keeps --json stdout clean)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -61,6 +76,10 @@ def cli_errors(fn: Callable[P, T]) -> Callable[P, T]:
             fail(str(exc), EXIT_FAILED)
         except KeyboardInterrupt:
             fail("interrupted", EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            # Whoever read our output (`| head`) has stopped: nothing is wrong and no one is listening.
+            _silence_stdout()
+            raise typer.Exit(code=EXIT_BROKEN_PIPE) from None
         except Exception as exc:
             if os.environ.get(RAISE_ERRORS_ENV, "") not in ("", "0"):
                 raise
@@ -71,6 +90,17 @@ def cli_errors(fn: Callable[P, T]) -> Callable[P, T]:
             )
 
     return wrapper
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's flush of what is still buffered cannot fail again
+    (it would print "Exception ignored … BrokenPipeError" on the way out)."""
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):  # not a real file (tests)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        finally:
+            os.close(devnull)
 
 
 def run(
@@ -113,10 +143,12 @@ def run(
 
 
 __all__ = [
+    "EXIT_BROKEN_PIPE",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
     "EXIT_INVALID",
     "RAISE_ERRORS_ENV",
+    "CliConsole",
     "cli_errors",
     "err",
     "fail",

@@ -15,12 +15,16 @@ its `RetryDecision`. The rules, by phase:
   visible (`not_visible_polls`), then fail. Other errors → back off, fail after
   `max_poll_errors`. `JobFailed` → fail.
 * download: the job is paid, so only two ends exist — retry with back-off (bounded by the video's
-  `expires_at`, which the worker checks), or expire when the provider no longer has the files (404).
+  `expires_at`, which the worker checks), or expire. A 404 alone is not proof the video is gone (a
+  replica not yet in sync, a proxy's hiccup), so it expires the generation only when the provider says
+  the video expired, or `expires_at` has passed; before `expires_at` it is retried like any error, and
+  when the expiry is unknown, at most `missing_video_tries` times.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
@@ -57,6 +61,7 @@ class RetryPolicy:
     max_submit_attempts: int = 6
     not_visible_polls: int = 6
     max_poll_errors: int = 30
+    missing_video_tries: int = 12  # 404s on a download whose expiry is unknown (~half an hour of back-off)
 
     def scaled(self, factor: float) -> RetryPolicy:
         return replace(
@@ -90,9 +95,18 @@ def _describe(exc: BaseException) -> str:
 
 
 def decide(
-    exc: BaseException, attempts: int, phase: Phase, policy: RetryPolicy = DEFAULT_RETRY_POLICY
+    exc: BaseException,
+    attempts: int,
+    phase: Phase,
+    policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+    *,
+    now: datetime | None = None,
+    expires_at: datetime | None = None,
 ) -> RetryDecision:
-    """The decision after try number `attempts + 1` of `phase` raised `exc`."""
+    """The decision after try number `attempts + 1` of `phase` raised `exc`.
+
+    `now` and `expires_at` (the video's, when known) matter only to a download that got a 404.
+    """
     reason = _describe(exc)
     if isinstance(exc, RateLimited):
         wait = exc.retry_after if exc.retry_after is not None else policy.rate_limit_wait
@@ -131,10 +145,29 @@ def decide(
         if attempts + 1 >= policy.max_poll_errors:
             return RetryDecision(Action.FAIL, 0.0, f"gave up after {attempts + 1} tries: {reason}")
         return retry
-    # download: paid; keep trying until the worker sees the expiry, unless the files are gone.
+    # download: paid; keep trying until the worker sees the expiry, unless the files are surely gone.
     if isinstance(exc, NotFound):
-        return RetryDecision(Action.EXPIRE, 0.0, f"the provider no longer has the video: {reason}")
+        return _missing_video(reason, attempts, policy, now, expires_at)
     return retry
+
+
+def _missing_video(
+    reason: str, attempts: int, policy: RetryPolicy, now: datetime | None, expires_at: datetime | None
+) -> RetryDecision:
+    """A download answered 404: expire only on the provider's word or the video's own expiry."""
+    if "expired" in reason.lower():
+        return RetryDecision(Action.EXPIRE, 0.0, f"the provider says the video expired: {reason}")
+    if expires_at is not None and now is not None and now >= expires_at:
+        when = f"{expires_at:%Y-%m-%d %H:%M:%S}"
+        return RetryDecision(Action.EXPIRE, 0.0, f"the video expired at {when} before download: {reason}")
+    if expires_at is None and attempts + 1 >= policy.missing_video_tries:
+        return RetryDecision(
+            Action.EXPIRE, 0.0, f"the provider no longer has the video ({attempts + 1} tries): {reason}"
+        )
+    until = f" (it is kept until {expires_at:%Y-%m-%d %H:%M:%S})" if expires_at is not None else ""
+    return RetryDecision(
+        Action.RETRY, backoff(attempts, policy), f"the provider did not find the video{until}: {reason}"
+    )
 
 
 __all__ = ["DEFAULT_RETRY_POLICY", "Action", "Phase", "RetryDecision", "RetryPolicy", "backoff", "decide"]

@@ -4,7 +4,8 @@
 `api_key(session, name)`, wrapped in a `Secret`, for the provider client that sends it.
 
 With no profile at all, `default_profile()` creates the built-in `emulator` profile (the local emulator,
-key "emulator-key"), so a first command works offline.
+key "emulator-key"), so a first command works offline; `emulator_profile()` creates it when it is asked
+for by name.
 """
 
 from __future__ import annotations
@@ -114,9 +115,11 @@ def add_profile(
     api_version: str | None = None,
     running_cap: int = DEFAULT_RUNNING_CAP,
     creates_per_minute: int | None = None,
-    requests_per_minute: int = DEFAULT_REQUESTS_PER_MINUTE,
+    requests_per_minute: int | None = None,
 ) -> ProfileInfo:
-    """Add a profile (flushes; the caller commits). The key is encrypted before it reaches the session."""
+    """Add a profile (flushes; the caller commits). The key is encrypted before it reaches the session.
+
+    `creates_per_minute` / `requests_per_minute` left as None take the API's defaults."""
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ValidationError(
             f"profile name {name!r} is not allowed: 1-64 letters, digits, '_', '.' or '-', "
@@ -169,7 +172,10 @@ def add_profile(
             "a whole number, 0 for unlimited",
         ),
         requests_per_minute=_count(
-            "requests_per_minute", requests_per_minute, 0, "a whole number, 0 for unlimited"
+            "requests_per_minute",
+            DEFAULT_REQUESTS_PER_MINUTE if requests_per_minute is None else requests_per_minute,
+            0,
+            "a whole number, 0 for unlimited",
         ),
     )
     session.add(row)
@@ -242,6 +248,17 @@ def default_profile(
             return ProfileInfo.of(row)
     if rows:
         return ProfileInfo.of(rows[0])
+    return emulator_profile(session, emulator_url, api_kind=api_kind)
+
+
+def emulator_profile(
+    session: Session, emulator_url: str, *, api_kind: ApiKind | str = ApiKind.AZURE_VIDEOS
+) -> ProfileInfo:
+    """The built-in `emulator` profile, created on first use (also when asked for by name, so
+    `-p emulator` works in a fresh home) with the emulator's key and its `sora-2` deployment."""
+    row = session.scalar(select(Profile).where(Profile.name == EMULATOR_PROFILE))
+    if row is not None:
+        return ProfileInfo.of(row)
     return add_profile(
         session,
         EMULATOR_PROFILE,

@@ -93,3 +93,16 @@ def test_unsupported_file_type(invoke: Invoke, tmp_path: Path) -> None:
     file.write_text("a kite\n")
     result = invoke("batch", str(file))
     assert result.exit_code == 2 and ".jsonl" in result.stderr
+
+
+def test_a_model_the_profile_cannot_run_is_reported_at_its_line(invoke: Invoke, tmp_path: Path) -> None:
+    file = jsonl(
+        tmp_path / "mixed.jsonl",
+        {"prompt": "a kite", "seconds": 4},
+        {"prompt": "a boat", "model": "sora", "size": "480x480", "seconds": 2},
+    )
+    result = invoke("batch", str(file))
+    assert result.exit_code == 2
+    assert "mixed.jsonl:2: model=sora cannot run on profile 'emulator'" in result.stderr
+    assert "mixed.jsonl:1" not in result.stderr and "error: nothing queued: 1 invalid line" in result.stderr
+    assert generation_count() == 0

@@ -15,18 +15,39 @@ from tests.cli.conftest import Invoke, as_json, generation_count
 @pytest.mark.parametrize(
     ("args", "price"),
     [
-        (["--model", "sora", "--size", "1920x1080", "--seconds", "12"], "$1.35"),  # seed: Sora 1 1080p 12 s
-        (["--model", "sora", "--size", "1280x720", "--seconds", "12", "--variants", "2"], "$1.20"),
-        (["--model", "sora-2", "--size", "1280x720", "--seconds", "4"], "$0.40"),  # seed: Sora 2 4 s
+        (["-p", "s1", "-m", "sora", "--size", "1920x1080", "--seconds", "12"], "$1.35"),  # seed: Sora 1 1080p
+        (["-p", "s1", "-m", "sora", "--size", "1280x720", "--seconds", "12", "--variants", "2"], "$1.20"),
+        (["-p", "emulator", "-m", "sora-2", "--size", "1280x720", "--seconds", "4"], "$0.40"),  # seed: Sora 2
     ],
 )
 def test_dry_run_prints_the_seed_price_and_queues_nothing(
-    invoke: Invoke, args: list[str], price: str
+    invoke: Invoke, cli_env: str, args: list[str], price: str
 ) -> None:
+    add_sora1_profile(invoke, cli_env)
     result = invoke("generate", "a kite", *args, "--dry-run")
     assert result.exit_code == 0, result.output
     assert f"= {price}" in result.stdout
     assert "nothing was queued" in result.stdout
+    assert generation_count() == 0
+
+
+def add_sora1_profile(invoke: Invoke, url: str, name: str = "s1") -> None:
+    """A Sora 1 (azure_sora1) profile at the emulator's address: the only kind that runs `sora`."""
+    added = invoke(
+        "profile", "add", name, "--api", "azure_sora1", "--endpoint", url, "--deployment", "sora",
+        "--key-stdin", input="emulator-key\n",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+
+
+def test_a_model_the_profile_cannot_run_is_refused_before_anything_is_queued(invoke: Invoke) -> None:
+    args = ("generate", "a boat", "--model", "sora", "--size", "480x480", "--seconds", "2")
+    for extra in ((), ("--dry-run",), ("--no-wait",), ("-p", "emulator")):
+        result = invoke(*args, *extra)
+        assert result.exit_code == 2, result.output
+        assert "model=sora cannot run on profile 'emulator'" in result.stderr
+        assert "azure_videos" in result.stderr and "sora-2 or sora-2-pro" in result.stderr
+        assert "Queued" not in result.output
     assert generation_count() == 0
 
 

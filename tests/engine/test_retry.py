@@ -65,7 +65,7 @@ def test_poll_errors() -> None:
 def test_download_is_paid_so_it_retries_or_expires() -> None:
     assert decide(ContentError("json body"), 3, "download", POLICY).action is Action.RETRY
     assert decide(AuthenticationError("key rotated"), 50, "download", POLICY).action is Action.RETRY
-    assert decide(NotFound("gone"), 0, "download", POLICY).action is Action.EXPIRE
+    assert decide(NotFound("gone"), 0, "download", POLICY).action is Action.RETRY  # not proof it is gone
 
 
 def test_backoff_and_scaling() -> None:

@@ -292,8 +292,12 @@ def test_costs_and_settings_pages(studio_page: Any) -> None:
     page.fill('#profile-form input[name="endpoint"]', page.base)
     page.fill('#profile-form input[name="api_key"]', "sk-web-test-7f3a9c2e5b1d4f60a8e2c9b7d5f3a1e0")
     page.fill('#profile-form input[name="deployment"]', "sora-2")
+    page.fill('#profile-form input[name="creates_per_minute"]', "1")
+    page.fill('#profile-form input[name="requests_per_minute"]', "30")
     page.click('#profile-form button[type="submit"]')
-    sync_api.expect(page.locator('tr[data-profile="my-azure"]')).to_be_visible()
+    sync_api.expect(page.locator('tr[data-profile="my-azure"]')).to_contain_text(
+        "1 creates/min · 30 requests/min"
+    )
     page.click('tr[data-profile="emulator"] [data-profile-action="test"]')
     sync_api.expect(page.locator('[data-result="emulator"]')).to_contain_text("connected")
     assert "sk-web-test" not in page.content()
