@@ -36,14 +36,33 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=90.0,
         help="seconds after a create whose answer was lost before it may be sent again (if not found)",
     )
+    parser.add_argument(
+        "--requests-per-minute",
+        type=int,
+        default=None,
+        help="request budget per profile (default: each profile's own setting, 60 unless changed)",
+    )
+    parser.add_argument(
+        "--request-share",
+        type=float,
+        default=1.0,
+        help="share of each budget this worker may use: 0.5 each when two workers serve one resource",
+    )
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
 
 
 async def run(args: argparse.Namespace) -> None:
     store = open_store(args.database_url)
+    if not 0 < args.request_share <= 1:
+        raise SystemExit(f"--request-share={args.request_share} is not allowed: a share above 0, at most 1")
     settings = WorkerSettings(
-        idle=args.idle, lease=args.lease, concurrency=args.concurrency, resend_after=args.resend_after
+        idle=args.idle,
+        lease=args.lease,
+        concurrency=args.concurrency,
+        resend_after=args.resend_after,
+        requests_per_minute=args.requests_per_minute,
+        request_share=args.request_share,
     )
     worker = Worker(store, clock=SystemClock(args.time_scale), settings=settings)
     stop = asyncio.Event()

@@ -1,8 +1,9 @@
 """The engine loop: claim due steps from the database, run them against the providers, record results.
 
-No SQL here (it is all in `manager.py`); every write goes through `_persist`, which runs the manager
-function in a thread (SQLAlchemy is synchronous) under `asyncio.shield`, so a shutdown or a cancelled
-task never loses a result the provider already gave us ("shutdown never leaves a paid job running").
+No SQL here (it is all in `manager.py` and `poll_queries.py`); every write goes through `_persist`, which
+runs the query function in a thread (SQLAlchemy is synchronous) under `asyncio.shield`, so a shutdown or
+a cancelled task never loses a result the provider already gave us ("shutdown never leaves a paid job
+running").
 
 One step per claim:
 * submit    — the claim already set `submitted_at` and committed; send the create once; store the
@@ -11,9 +12,12 @@ One step per claim:
 * reconcile — list the provider's jobs since `submitted_at` (minus a margin) and adopt the one matching
               prompt/size/seconds that no other generation owns; only after `reconcile_tries` empty
               lists, and `resend_after` seconds after the lost send, is the job sent again.
-* poll      — one status read; the next read is scheduled with `providers.polling.next_poll_delay`
-              (server hint as floor, prediction from progress or the expected duration) and stored in
-              `next_attempt_at`, so a restarted worker resumes the same schedule.
+* poll      — due polls of one profile are observed together by `polls.Poller`: one status read, or one
+              list read when several jobs run there, always within the profile's request budget
+              (`budget.RequestBudget`, `requests_per_minute`). The next read is planned by
+              `predictor.JobTrack` (progress rate, learned durations, server hints, fallback ladder) and
+              stored in `next_attempt_at`, so a restarted worker resumes the same schedule; jobs a list
+              read saw on the way are re-planned (and a finished one is picked up at once).
 * download  — into `<home>/media/<generation id>/`; Asset rows, completed and settled in one transaction.
               Retried until the video's `expires_at`; only then (or on a 404) `expired`.
 Resume needs nothing special: every state lives in the database, and a new worker simply claims what
@@ -37,35 +41,28 @@ from sqlalchemy.orm import Session
 
 from sorastudio import media
 from sorastudio.domain import Mode, Status, VideoRequest
-from sorastudio.engine import manager
+from sorastudio.engine import manager, poll_queries
+from sorastudio.engine.budget import RequestBudget
 from sorastudio.engine.claims import claim_owner_is_dead, worker_identity
 from sorastudio.engine.clock import Clock, SystemClock
 from sorastudio.engine.manager import LostClaim, Work, WorkKind
+from sorastudio.engine.poll_steps import PollSteps
+from sorastudio.engine.polls import Poller, Result
+from sorastudio.engine.predictor import DEFAULT_PREDICTOR_POLICY, PredictorPolicy
 from sorastudio.engine.providers import build_provider
 from sorastudio.engine.retry import DEFAULT_RETRY_POLICY, Action, Phase, RetryPolicy, decide
 from sorastudio.engine.transitions import InvalidTransition
 from sorastudio.errors import SubmitOutcomeUnknown, ValidationError
 from sorastudio.providers.base import Provider, RawImage, RemoteJob, find_submitted, sniff_image
-from sorastudio.providers.polling import (
-    Observation,
-    PollPolicy,
-    expected_duration,
-    next_poll_delay,
-    predict_remaining,
-)
 from sorastudio.store.db import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# Sparser than the library default early on (the prediction is good), dense near the predicted end.
-ENGINE_POLL_POLICY = PollPolicy(min_delay=2.0, max_delay=90.0, fraction=0.6)
 # Provider seconds: the creates-per-minute window, plus a margin for our claim-to-arrival delay
 # (the provider measures its minute from when requests arrive, we from when we claim).
 CREATE_WINDOW = 62.0
-# The last poll lands this share of `min_delay` after the predicted end (progress is reported in whole
-# percent, so the prediction runs a little early or late).
-END_MARGIN = 0.1
+REQUEST_WINDOW = 60.0  # provider seconds of a request budget ("requests per minute")
 
 
 @dataclass(frozen=True)
@@ -77,12 +74,15 @@ class WorkerSettings:
     reconcile_tries: int = 3  # empty job lists before a lost create is sent again…
     resend_after: float = 90.0  # …and real seconds since it was sent (a request in flight may land late)
     reconcile_margin: float = 300.0  # real seconds either side of our send time (clock skew)
-    poll_policy: PollPolicy = ENGINE_POLL_POLICY  # provider seconds (scaled by the clock)
+    predictor: PredictorPolicy = DEFAULT_PREDICTOR_POLICY  # provider seconds (scaled by the clock)
+    requests_per_minute: int | None = None  # per profile; None: the profile's own setting (0 = unlimited)
+    request_share: float = 1.0  # of each budget this worker may use (0.5 each for two workers, …)
+    list_from: int = 2  # observe a profile's jobs with one list read when this many are in flight
     retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY  # provider seconds (scaled by the clock)
     transport: httpx.AsyncBaseTransport | None = field(default=None, compare=False)
 
 
-class Worker:
+class Worker(PollSteps):
     """Runs every due step of every generation in the database until `stop` is set."""
 
     def __init__(
@@ -99,14 +99,22 @@ class Worker:
         self.settings = settings or WorkerSettings()
         self.id = worker_id or worker_identity()
         scale = self.clock.time_scale
-        self.poll_policy = self.settings.poll_policy.scaled(scale)
         self.retry_policy = self.settings.retry_policy.scaled(scale)
         self.window = CREATE_WINDOW * scale
+        self.budget = RequestBudget(
+            time=self.clock.time, sleep=self.clock.sleep, window=REQUEST_WINDOW * scale
+        )
+        self.poller = Poller(
+            self.clock,
+            self.budget,
+            self.settings.predictor.scaled(scale),
+            list_from=self.settings.list_from,
+            since_margin=self.settings.reconcile_margin,
+        )
         self._factory = provider_factory or self._build_provider
         self._providers: dict[int, Provider] = {}
+        self._endpoints: dict[int, str] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._history: dict[str, list[Observation]] = {}
-        self._polls: dict[str, int] = {}
         self._wake = asyncio.Event()
         self._db_limiter = anyio.CapacityLimiter(1)
         self.steps = 0  # steps finished, for tests and progress displays
@@ -151,6 +159,12 @@ class Worker:
     async def _provider(self, profile_id: int) -> Provider:
         provider = self._providers.get(profile_id)
         if provider is None:
+            endpoint, per_minute = await self._read(poll_queries.profile_budget, profile_id)
+            if self.settings.requests_per_minute is not None:
+                per_minute = self.settings.requests_per_minute
+            share = int(per_minute * self.settings.request_share)
+            self.budget.set_limit(profile_id, max(1, share) if per_minute else 0)
+            self._endpoints[profile_id] = endpoint
             provider = await self._read(self._factory, profile_id)
             self._providers[profile_id] = provider
         return provider
@@ -163,6 +177,9 @@ class Worker:
         released = await self._db(manager.release_dead_claims, claim_owner_is_dead)
         if released:
             log.info("released %d claims of stopped workers", released)
+        scale = self.clock.time_scale
+        learned = await self._read(poll_queries.learned_durations)
+        self.poller.book.extend((key, seconds / scale) for key, seconds in learned)
         heartbeat = asyncio.create_task(self._heartbeat())
         try:
             while not stop.is_set():
@@ -178,8 +195,16 @@ class Worker:
                         window=self.window,
                         limit=room,
                     )
+                polls: dict[int, list[Work]] = {}
                 for work in claimed:
-                    self._tasks[work.generation_id] = asyncio.create_task(self._step(work))
+                    if work.kind is WorkKind.POLL:
+                        polls.setdefault(work.profile_id, []).append(work)
+                    else:
+                        self._tasks[work.generation_id] = asyncio.create_task(self._step(work))
+                for profile_id, works in polls.items():  # one task observes a profile's due polls
+                    task = asyncio.create_task(self._poll_group(profile_id, works))
+                    for work in works:
+                        self._tasks[work.generation_id] = task
                 # With no room left, a finishing step wakes us; otherwise sleep until work is due.
                 await self._idle(stop, await self._delay())
         finally:
@@ -227,20 +252,22 @@ class Worker:
 
     # -- one step --------------------------------------------------------------------------------------
 
-    async def _step(self, work: Work) -> None:
+    async def _step(self, work: Work, observed: Result | None = None) -> None:
         try:
             if work.kind is WorkKind.SUBMIT:
                 await self._submit(work)
             elif work.kind is WorkKind.RECONCILE:
                 await self._reconcile(work)
             elif work.kind is WorkKind.POLL:
-                await self._poll(work)
+                await self._poll(work, observed)
             else:
                 await self._download(work, None)
         except LostClaim:
             log.info("generation %s: claim lost, step dropped", work.generation_id)
+            self.poller.drop(work.generation_id)
         except InvalidTransition as exc:  # e.g. cancelled by the user while we polled
             log.info("generation %s: %s", work.generation_id, exc)
+            self.poller.drop(work.generation_id)
             await self._persist(manager.release, work.generation_id, self.id)
         except asyncio.CancelledError:
             # Nothing known was lost: a create in flight stays `submitted_at`-marked and is reconciled.
@@ -261,11 +288,10 @@ class Worker:
         decision = decide(exc, work.attempts, phase, self.retry_policy)
         now = self.clock.now()
         gid = work.generation_id
-        if decision.action is Action.FAIL:
-            await self._persist(manager.fail, gid, self.id, decision.reason, now=now)
-            return
-        if decision.action is Action.EXPIRE:
-            await self._persist(manager.expire, gid, self.id, decision.reason, now=now)
+        if decision.action in (Action.FAIL, Action.EXPIRE):
+            self.poller.drop(gid)
+            end = manager.fail if decision.action is Action.FAIL else manager.expire
+            await self._persist(end, gid, self.id, decision.reason, now=now)
             return
         at = now + timedelta(seconds=decision.delay)
         if phase == "download" and work.expires_at is not None and at >= work.expires_at:
@@ -325,6 +351,7 @@ class Worker:
             return
         try:
             provider = await self._provider(work.profile_id)
+            await self.budget.acquire(work.profile_id)
             job = await provider.submit(request, image=image, model=work.deployment)
         except Exception as exc:
             await self._after_error(work, exc, "submit")
@@ -332,11 +359,11 @@ class Worker:
         await self._adopt(work, job)
 
     async def _adopt(self, work: Work, job: RemoteJob) -> None:
-        now = self.clock.now()
-        self._history[work.generation_id] = [Observation(self.clock.time(), job.progress)]
-        self._polls[work.generation_id] = 0
-        delay = self._poll_delay(work, job, elapsed=0.0)
-        next_poll = now + timedelta(seconds=delay)
+        now, seconds = self.clock.now(), self.clock.time()
+        submitted = (work.submitted_at or now).timestamp()
+        track = self.poller.track(work, self._key(work), submitted=submitted, remote_id=job.id)
+        track.observe(seconds, job.progress)
+        next_poll = self.poller.next_poll(work.generation_id, seconds, job.poll_hint)
         await self._persist(
             manager.record_submitted, work.generation_id, self.id, job, now=now, next_poll=next_poll
         )
@@ -356,6 +383,7 @@ class Worker:
         )
         try:
             provider = await self._provider(work.profile_id)
+            await self.budget.acquire(work.profile_id)
             candidates = await find_submitted(provider, lost, skew=self.settings.reconcile_margin)
         except Exception as exc:
             await self._after_error(work, exc, "reconcile")
@@ -386,67 +414,7 @@ class Worker:
             reset_attempts=True,
         )
 
-    # -- poll / download ------------------------------------------------------------------------------
-
-    def _poll_delay(self, work: Work, job: RemoteJob, *, elapsed: float) -> float:
-        """`next_poll_delay`, then one refinement: when the poll after this one would come later than
-        the predicted end anyway (the server's poll-after hint or our minimum is the floor), poll once
-        right after the predicted end instead of once before it and once well after it."""
-        scale = self.clock.time_scale
-        expected = scale * expected_duration(
-            work.width, work.height, work.seconds, work.variants, pro=work.model.endswith("-pro")
-        )
-        history = self._history.get(work.generation_id, ())
-        delay = next_poll_delay(
-            self._polls.get(work.generation_id, 0),
-            job,
-            expected,
-            history=history,
-            elapsed=elapsed,
-            policy=self.poll_policy,
-        )
-        remaining = predict_remaining(history, expected, elapsed)
-        floor = max(self.poll_policy.min_delay, min(job.poll_hint or 0.0, self.poll_policy.max_hint))
-        if remaining is not None and remaining > 0 and remaining - delay < floor:
-            delay = max(floor, remaining + self.poll_policy.min_delay * END_MARGIN)
-        return delay
-
-    async def _poll(self, work: Work) -> None:
-        assert work.remote_id is not None
-        try:
-            provider = await self._provider(work.profile_id)
-            job = await provider.status(work.remote_id)
-        except Exception as exc:
-            await self._after_error(work, exc, "poll")
-            return
-        gid = work.generation_id
-        now = self.clock.now()
-        if job.status.terminal:
-            self._history.pop(gid, None)
-            self._polls.pop(gid, None)
-        if job.status is Status.COMPLETED:
-            await self._persist(manager.start_download, gid, self.id, job, now=now)
-            self._wake.set()  # the provider slot is free now: the next job need not wait for our download
-            await self._download(work, job)
-        elif job.status is Status.FAILED:
-            reason = job.failure_message or job.failure_reason or "the provider gave no reason"
-            await self._persist(manager.fail, gid, self.id, reason, now=now)
-        elif job.status is Status.CANCELLED:
-            await self._persist(
-                manager.fail, gid, self.id, "cancelled at the provider", now=now, status=Status.CANCELLED
-            )
-        elif job.status is Status.EXPIRED:
-            reason = f"the provider's copy expired at {job.expires_at or 'an unknown time'} before download"
-            await self._persist(manager.expire, gid, self.id, reason, now=now)
-        else:
-            history = self._history.setdefault(gid, [])
-            history.append(Observation(self.clock.time(), job.progress))
-            del history[: -self.poll_policy.history]
-            self._polls[gid] = self._polls.get(gid, 0) + 1
-            started = work.submitted_at or work.created_at
-            delay = self._poll_delay(work, job, elapsed=(now - started).total_seconds())
-            next_poll = now + timedelta(seconds=delay)
-            await self._persist(manager.record_status, gid, self.id, job, now=now, next_poll=next_poll)
+    # -- download (polls: `poll_steps.PollSteps`) -----------------------------------------------------
 
     async def _download(self, work: Work, job: RemoteJob | None) -> None:
         gid = work.generation_id
@@ -454,6 +422,7 @@ class Worker:
             provider = await self._provider(work.profile_id)
             if job is None:
                 assert work.remote_id is not None
+                await self.budget.acquire(work.profile_id)
                 job = await provider.status(work.remote_id)
             if job.status is Status.EXPIRED:
                 reason = (
@@ -485,7 +454,7 @@ def _with_expiry(work: Work, expires_at: datetime) -> Work:
 
 __all__ = [
     "CREATE_WINDOW",
-    "ENGINE_POLL_POLICY",
+    "REQUEST_WINDOW",
     "Worker",
     "WorkerSettings",
     "claim_owner_is_dead",
