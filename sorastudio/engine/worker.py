@@ -19,7 +19,7 @@ One step per claim:
               stored in `next_attempt_at`, so a restarted worker resumes the same schedule; jobs a list
               read saw on the way are re-planned (and a finished one is picked up at once).
 * download  — into `<home>/media/<generation id>/`; Asset rows, completed and settled in one transaction.
-              Retried until the video's `expires_at`; only then (or on a 404) `expired`.
+              Retried until the video's `expires_at`; only then (or on a 404 saying so) `expired`.
 Resume needs nothing special: every state lives in the database, and a new worker simply claims what
 is due (claims of a dead worker on this machine are released at start; others end with their lease).
 """
@@ -285,8 +285,8 @@ class Worker(PollSteps):
             self.changed.set()
 
     async def _after_error(self, work: Work, exc: BaseException, phase: Phase) -> None:
-        decision = decide(exc, work.attempts, phase, self.retry_policy)
         now = self.clock.now()
+        decision = decide(exc, work.attempts, phase, self.retry_policy, now=now, expires_at=work.expires_at)
         gid = work.generation_id
         if decision.action in (Action.FAIL, Action.EXPIRE):
             self.poller.drop(gid)
