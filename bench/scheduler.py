@@ -8,7 +8,7 @@ seed, so the jobs have the same durations in every run. Printed per scheduler:
 
 * makespan ÷ ideal — from the first create to the last video on disk, divided by the same durations
   packed in the same (FIFO) order on 2 slots with no delay at all (list scheduling);
-* status requests per job — `GET /videos/{id}` calls the emulator answered, ÷ jobs.
+* status requests per job — `GET /videos/{id}` and `GET /videos` (list) calls the emulator answered, ÷ jobs.
 
 The reference pollers follow the rules of the apps they stand for, with the same 2-slot FIFO queue:
 * fixed 10 s — poll every 10 s (alasano/sora-2-playground's `setInterval`);
@@ -96,7 +96,8 @@ class CannedMedia:
 
 
 class StatusCounter:
-    """Counts `GET …/videos/{id}` (status reads) the emulator answers."""
+    """Counts `GET …/videos/{id}` (status reads) and `GET …/videos` (list reads, which observe every
+    job at once: the engine polls with them when several jobs run) the emulator answers."""
 
     def __init__(self, app: ASGIApp, counts: Counter[str]) -> None:
         self.app = app
@@ -105,7 +106,7 @@ class StatusCounter:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
             parts = scope["path"].rstrip("/").split("/")
-            if len(parts) >= 2 and parts[-2] == "videos":
+            if len(parts) >= 2 and "videos" in (parts[-2], parts[-1]):
                 self.counts["status"] += 1
 
         async def forward(message: Message) -> None:
