@@ -51,10 +51,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from sorastudio.domain import Mode, Status, VideoRequest
 from sorastudio.emulator.app import create_app
 from sorastudio.emulator.config import Deployment, EmulatorConfig, Timing
-from sorastudio.emulator.jobs import Generation, Job
-from sorastudio.emulator.render import RenderedMedia, RenderSpec, render_media
+from sorastudio.emulator.media import CannedMedia
+from sorastudio.emulator.render import RenderSpec, render_media
 from sorastudio.emulator.server import running_server
-from sorastudio.emulator.state import MediaKind
 from sorastudio.engine.budget import max_in_window
 from sorastudio.engine.clock import SystemClock
 from sorastudio.engine.worker import WorkerSettings
@@ -129,29 +128,6 @@ class RequestLog:
                     with self.lock:
                         self.requests.append(Request(time.time(), kind, tail[0] if tail else None))
         await self.app(scope, receive, send)
-
-
-class CannedMedia:
-    """The emulator's media store serving one pre-rendered clip: the bench measures polling, not renders."""
-
-    def __init__(self, media: RenderedMedia) -> None:
-        self.media = media
-
-    def start(self, job: Job) -> None:
-        pass
-
-    async def path(self, job: Job, generation: Generation, kind: MediaKind) -> Path:
-        return {
-            "thumbnail_webp": self.media.thumbnail_webp,
-            "thumbnail_jpeg": self.media.thumbnail_jpeg,
-            "spritesheet": self.media.spritesheet,
-        }.get(kind, self.media.video)
-
-    def discard(self, job: Job) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 def workload(jobs: int) -> list[tuple[str, str, int]]:

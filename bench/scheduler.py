@@ -38,10 +38,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sorastudio.domain import Mode, Status, VideoRequest
 from sorastudio.emulator.app import create_app
 from sorastudio.emulator.config import EmulatorConfig
-from sorastudio.emulator.jobs import Generation, Job
+from sorastudio.emulator.media import CannedMedia
 from sorastudio.emulator.render import RenderedMedia, RenderSpec, render_media
 from sorastudio.emulator.server import running_server
-from sorastudio.emulator.state import MediaKind
 from sorastudio.engine.clock import SystemClock
 from sorastudio.engine.worker import WorkerSettings
 from sorastudio.errors import RateLimited
@@ -70,29 +69,6 @@ class Result:
     @property
     def per_job(self) -> float:
         return self.status_requests / self.jobs
-
-
-class CannedMedia:
-    """The emulator's media store, serving one pre-rendered clip for every job."""
-
-    def __init__(self, media: RenderedMedia) -> None:
-        self.media = media
-
-    def start(self, job: Job) -> None:
-        pass
-
-    async def path(self, job: Job, generation: Generation, kind: MediaKind) -> Path:
-        return {
-            "thumbnail_webp": self.media.thumbnail_webp,
-            "thumbnail_jpeg": self.media.thumbnail_jpeg,
-            "spritesheet": self.media.spritesheet,
-        }.get(kind, self.media.video)
-
-    def discard(self, job: Job) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 class StatusCounter:

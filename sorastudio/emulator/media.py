@@ -154,3 +154,27 @@ class RenderedMediaStore:
                 )
                 self._low[key] = future
             return future
+
+
+class CannedMedia:
+    """A media store serving one pre-rendered clip for every job: for load tests and benches that
+    measure the API and scheduling, not rendering."""
+
+    def __init__(self, media: RenderedMedia) -> None:
+        self.media = media
+
+    def start(self, job: Job) -> None:
+        pass
+
+    async def path(self, job: Job, generation: Generation, kind: MediaKind) -> Path:
+        return {
+            "thumbnail_webp": self.media.thumbnail_webp,
+            "thumbnail_jpeg": self.media.thumbnail_jpeg,
+            "spritesheet": self.media.spritesheet,
+        }.get(kind, self.media.video)
+
+    def discard(self, job: Job) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
